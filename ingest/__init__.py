@@ -1,0 +1,1 @@
+"""Ingestion: loading sources, cleaning, chunking and storing them in Chroma."""

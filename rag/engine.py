@@ -1,0 +1,149 @@
+"""The question-answering engine: retrieve → score evidence → answer (extractive or LLM) → cite.
+
+One engine per process serves every user: it holds only read-mostly things (models, the retriever for
+the current store version, caches of derived data). Per-user state (chat history) is passed in.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from ingest.storing import Store
+from rag.config import Settings
+from rag.condense import condense_offline
+from rag.embeddings import load_embed_model
+from rag.evidence import Evidence, pronoun_position, score_evidence
+from rag.extractive import extractive_answer
+from rag.models import Answer, Passage
+from rag.question import analyse
+from rag.quotes import Quote, extract_quotes
+from rag.retrieval import HybridRetriever
+from rag.sentences import Span
+from rag.speakers import resolve_speaker
+
+
+class _LRU(OrderedDict):
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def get_or(self, key, make: Callable):
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        value = make()
+        self[key] = value
+        if len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+class Engine:
+    def __init__(self, settings: Settings, store: Store | None = None):
+        self.settings = settings
+        self.store = store or Store(settings)
+        self.embed_model = load_embed_model(settings)
+        self._lock = threading.Lock()
+        self._retriever: HybridRetriever | None = None
+        self._sentence_vectors: _LRU = _LRU(20000)
+        self._doc_quotes: _LRU = _LRU(256)
+
+    # -- shared, derived data ----------------------------------------------------------------
+    def retriever(self) -> HybridRetriever:
+        with self._lock:
+            version = self.store.version()
+            if self._retriever is None or self._retriever.version != version:
+                self._retriever = HybridRetriever(self.store, self.settings, self.embed_model)
+            return self._retriever
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._retriever = None
+
+    def embed_sentences(self, texts: list[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._sentence_vectors]
+        if missing:
+            for text, vec in zip(missing, self.embed_model.get_text_embedding_batch(missing)):
+                self._sentence_vectors.get_or(text, lambda v=vec: v)
+        return [self._sentence_vectors.get_or(t, lambda t=t: self.embed_model.get_text_embedding(t)) for t in texts]
+
+    def quotes_of(self, doc_id: str) -> list[Quote]:
+        def make() -> list[Quote]:
+            text = self.store.document_text(doc_id)
+            return extract_quotes(text) if text else []
+
+        return self._doc_quotes.get_or((doc_id, self.store.version()), make)
+
+    def unit_of(self, passage: Passage, span: Span) -> tuple[Span, str | None]:
+        """The unit to quote for a sentence and who speaks in it.
+
+        A sentence inside a quotation grows to the whole quoted sentence(s) with their attribution when
+        that fits in the passage; a 'he said' resolves to the person named before it in the document.
+        """
+        if passage.start is None:
+            return span, None
+        begin, end = passage.start + span.start, passage.start + span.end
+        for quote in self.quotes_of(passage.doc_id):
+            if quote.speaker and quote.start - 1 <= end and quote.end + 1 >= begin:
+                lo, hi = quote.sentence_start - passage.start, quote.sentence_end - passage.start
+                if 0 <= lo <= span.start and span.end <= hi <= len(passage.text) and hi - lo <= MAX_UNIT_CHARS:
+                    span = Span(lo, hi, passage.text[lo:hi])
+                return span, quote.speaker
+        pos = pronoun_position(span.text)
+        if pos is not None:
+            text = self.store.document_text(passage.doc_id)
+            if text:
+                return span, resolve_speaker(text, begin + pos)
+        return span, None
+
+    # -- answering ----------------------------------------------------------------------------
+    def condense(self, question: str, history: list[str]) -> str:
+        return condense_offline(question, history)
+
+    def gather(self, question: str) -> tuple[list[Passage], Evidence, dict[str, float]]:
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        info = analyse(question)
+        q_emb = self.embed_model.get_query_embedding(question)
+        passages = self.retriever().retrieve(question, q_emb)
+        t1 = time.perf_counter()
+        evidence = score_evidence(info, q_emb, passages, self.embed_sentences, self.unit_of)
+        timings["retrieve"] = (t1 - t0) * 1000
+        timings["evidence"] = (time.perf_counter() - t1) * 1000
+        return passages, evidence, timings
+
+    def ask(self, question: str, history: list[str] | None = None) -> Answer:
+        question = validate_question(question)
+        t0 = time.perf_counter()
+        standalone = self.condense(question, history or [])
+        passages, evidence, timings = self.gather(standalone)
+        t1 = time.perf_counter()
+        text, citations, abstained = extractive_answer(
+            evidence, passages, self.settings.abstain_threshold, self.settings.max_quote_sentences
+        )
+        timings["answer"] = (time.perf_counter() - t1) * 1000 + timings.pop("evidence")
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        return Answer(
+            question=question, answer=text, abstained=abstained, mode="extractive", citations=citations,
+            retrieved=passages, timings_ms=timings, standalone_question=standalone,
+        )
+
+
+MAX_QUESTION_CHARS = 2000
+MAX_UNIT_CHARS = 600
+
+
+class BadQuestion(ValueError):
+    pass
+
+
+def validate_question(question: str) -> str:
+    cleaned = "".join(ch for ch in (question or "") if ch.isprintable() or ch in "\n\t").strip()
+    if not cleaned:
+        raise BadQuestion("the question is empty")
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise BadQuestion(f"the question is {len(cleaned)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    return " ".join(cleaned.split())
