@@ -6,10 +6,11 @@ the current store version, caches of derived data). Per-user state (chat history
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from ingest.storing import Store
 from rag.config import Settings
@@ -50,6 +51,11 @@ class Engine:
         self._retriever: HybridRetriever | None = None
         self._sentence_vectors: _LRU = _LRU(20000)
         self._doc_quotes: _LRU = _LRU(256)
+
+    def warm_up(self) -> None:
+        """Load the lazy parts (tokenizer, BM25, caches) before the first user waits for them."""
+        self.embed_model.get_query_embedding("warm up")
+        self.retriever()
 
     # -- shared, derived data ----------------------------------------------------------------
     def retriever(self) -> HybridRetriever:
@@ -130,6 +136,14 @@ class Engine:
             question=question, answer=text, abstained=abstained, mode="extractive", citations=citations,
             retrieved=passages, timings_ms=timings, standalone_question=standalone,
         )
+
+
+    def stream(self, question: str, history: list[str] | None = None) -> Iterator[str | Answer]:
+        """Text deltas of the answer as it is written, then the final Answer (citations, timings)."""
+        answer = self.ask(question, history)
+        for piece in re.findall(r"\S+\s*", answer.answer):
+            yield piece
+        yield answer
 
 
 MAX_QUESTION_CHARS = 2000

@@ -103,12 +103,12 @@ def _stem(word: str) -> str:
         word = word[:-2]
     word = word.replace("'", "")
     if len(word) > 4:
-        for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("ly", ""), ("s", "")):
+        for suffix, repl in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("ly", ""), ("s", "")):
             if word.endswith(suffix) and not word.endswith("ss"):
                 word = word[: -len(suffix)] + repl
                 break
     if len(word) > 4 and word.endswith("e"):
-        word = word[:-1]  # "deepen"/"develope"/"developing" → same stem family
+        word = word[:-1]  # "balance" and "balancing" both → "balanc"
     return word
 
 
@@ -146,7 +146,7 @@ def is_abstention(sentence: str) -> bool:
 
 
 def lexical_support(sentence: str, passage: str) -> float:
-    """Weighted content-word coverage of ``sentence`` by ``passage`` times key-term coverage."""
+    """Share of ``sentence``'s content-word stems found in ``passage`` (key terms weigh KEY_TERM_WEIGHT)."""
     terms = _terms(sentence)
     if not terms:
         return 0.0
@@ -157,6 +157,7 @@ def lexical_support(sentence: str, passage: str) -> float:
 
 
 def key_coverage(sentence: str, passage: str) -> float:
+    """Share of ``sentence``'s key terms (names, numbers) found in ``passage``; 1.0 if it has none."""
     keys = [stem for stem, key in _terms(sentence).items() if key]
     if not keys:
         return 1.0

@@ -112,7 +112,7 @@ def test_quote_in_passage_normalises_and_allows_ellipsis(passages: list[str]) ->
 
 
 # ------------------------------------------------------ calibration (MiniLM)
-@pytest.mark.parametrize("sentence", FAITHFUL)
+@pytest.mark.parametrize("sentence", FAITHFUL, ids=[f"faithful-{i}" for i in range(len(FAITHFUL))])
 def test_faithful_sentences_supported_with_embeddings(sentence: str, passages: list[str], minilm: Embed) -> None:
     row = _score(sentence, passages, minilm)
     assert row["supported"], row
@@ -127,7 +127,7 @@ def test_wrong_sentences_unsupported_with_embeddings(sentence: str, passages: li
 
 
 # ---------------------------------------------------- calibration (lexical)
-@pytest.mark.parametrize("sentence", FAITHFUL)
+@pytest.mark.parametrize("sentence", FAITHFUL, ids=[f"faithful-{i}" for i in range(len(FAITHFUL))])
 def test_faithful_sentences_supported_lexical_only(sentence: str, passages: list[str]) -> None:
     row = _score(sentence, passages, None)
     assert row["supported"], row
