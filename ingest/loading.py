@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import re
+import stat
 from pathlib import Path
 
 import httpx
@@ -120,10 +121,21 @@ def _kind_from_content_type(content_type: str, url: str) -> str:
 
 def _read_file(path: Path, max_bytes: int) -> bytes:
     try:
-        size = path.stat().st_size
+        if path.is_symlink() and not path.exists():
+            raise IngestError(str(path), "broken symbolic link (its target does not exist)")
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IngestError(str(path), "is a folder")
+        if not stat.S_ISREG(info.st_mode):  # reading a FIFO or a device would block or never end
+            raise IngestError(str(path), "not a regular file (a pipe, socket or device)")
+        size = info.st_size
         if size > max_bytes:
             raise IngestError(str(path), f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit")
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)  # bounded even if the file grows after stat()
+        if len(data) > max_bytes:
+            raise IngestError(str(path), f"file is over the {max_bytes / 1e6:.1f} MB limit")
+        return data
     except PermissionError as exc:
         raise IngestError(str(path), "permission denied") from exc
     except IsADirectoryError as exc:

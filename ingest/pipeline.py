@@ -2,9 +2,10 @@
 
 Dedup is the pipeline's (docstore strategy UPSERTS on stable document ids and content hashes): an
 unchanged source is skipped before any embedding work, a changed one has its old chunks replaced.
-Crash safety (hand-written, the pipeline has none): chunks of documents the docstore does not know are
-deleted before they are (re)written, and the docstore is persisted atomically after every batch, so a
-killed run followed by a re-run ends with exactly the chunks of a clean run.
+Crash safety (hand-written, the pipeline has none): each batch of 16 documents is journaled in the
+store before it is written and committed after (ingest/storing.py); the next run first removes the
+documents of a batch that never committed, then ingests them afresh, so a killed run followed by a
+re-run ends with exactly the chunks and documents of a clean run.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)  # doc ids of an interrupted run, redone
     chunks_written: int = 0
     chunks_total: int = 0
 
@@ -40,6 +42,7 @@ class IngestReport:
         return {
             "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
             "errors": [{"source": s, "error": e} for s, e in self.errors],
+            "recovered": self.recovered,
             "chunks_written": self.chunks_written, "chunks_total": self.chunks_total,
         }
 
@@ -82,7 +85,16 @@ def ingest_documents(
     on_progress: ProgressFn | None = None,
     batch_docs: int = 16,
 ) -> IngestReport:
-    known_hashes = {doc_id: h for h, doc_id in store.docstore.get_all_document_hashes().items()}
+    with store.writing():
+        report.recovered = store.recover()
+        return _write_documents(docs, settings, store, report, show_progress, on_progress, batch_docs)
+
+
+def _write_documents(
+    docs: list[Document], settings: Settings, store: Store, report: IngestReport,
+    show_progress: bool, on_progress: ProgressFn | None, batch_docs: int,
+) -> IngestReport:
+    known_hashes = store.document_hashes()
     todo: list[Document] = []
     for doc in docs:
         previous = known_hashes.get(doc.doc_id)
@@ -96,10 +108,11 @@ def ingest_documents(
         bar = tqdm(total=len(todo), desc="Embedding", unit="doc", disable=not show_progress)
         done = 0
         for batch in _batches(todo, batch_docs):
-            # Leftovers of an interrupted run for documents the docstore does not know yet.
+            store.begin([d.doc_id for d in batch])
+            # Chunks of documents the docstore does not know (e.g. left by an older, unjournaled crash).
             store.delete_chunks_of([d.doc_id for d in batch if d.doc_id not in known_hashes])
             nodes = pipeline.run(documents=batch, show_progress=False)
-            store.persist_docstore()
+            store.commit()
             report.chunks_written += len(nodes)
             done += len(batch)
             bar.update(len(batch))

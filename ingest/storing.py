@@ -1,28 +1,48 @@
-"""The store: chunks + embeddings in Chroma (cosine space), whole documents in a LlamaIndex docstore.
+"""The store: chunks + embeddings in one Chroma collection, whole documents in a second one.
 
-Chroma is the source of truth for chunks (BM25 reads them back from it); the docstore holds each
-ingested document's cleaned text and content hash, which IngestionPipeline uses for dedup and the
-citations use to show a passage in its document.
+Chroma is the source of truth for everything: the chunks (BM25 reads them back from it) and, through
+LlamaIndex's `KVDocumentStore` on a Chroma-backed KV store (ingest/chroma_kv.py), each document's
+cleaned text and content hash, which the IngestionPipeline uses for dedup and the citations use to
+show a passage in its document. So Chroma server mode (RAG_CHROMA_HOST) needs no local state and
+several UI replicas can share one server.
+
+Crash safety (hand-written; neither Chroma nor LlamaIndex has multi-collection transactions): a writer
+records the documents it is about to change in a journal record before touching them and clears it
+when done (`begin` / `commit`). A journal left behind by a killed run is replayed by the next writer
+(`recover`): those documents are removed from both collections and then ingested afresh. Only one
+writer at a time: in embedded mode a lock file in the data dir enforces it.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
+import errno
+import fcntl
 import os
-import tempfile
-from collections import Counter
+import threading
+import time
+import uuid
+from collections import Counter, OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 from llama_index.core.schema import TextNode
-from llama_index.core.storage.docstore import SimpleDocumentStore
+from llama_index.core.storage.docstore.keyval_docstore import KVDocumentStore
+from llama_index.core.storage.docstore.utils import json_to_doc
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
+from ingest.chroma_kv import ChromaKVStore
 from rag.config import Settings
 
 _PAGE = 5000
+_STATE = "store/state"  # KV collection: "generation" (changes on every commit), "journal" (pending doc ids)
+_DOC_DATA = "docstore/data"
+_DOC_META = "docstore/metadata"
+VERSION_TTL = 1.0  # seconds a version() read is reused; our own writes reset it at once
+WRITE_LOCK_WAIT = 30.0  # seconds a writer waits for another writer of the same data dir
 
 
 class StoreError(RuntimeError):
@@ -39,6 +59,10 @@ class DocumentInfo:
     chunks: int
 
 
+def docstore_collection_name(settings: Settings) -> str:
+    return f"{settings.collection}_docstore"
+
+
 def _chroma_client(settings: Settings) -> chromadb.ClientAPI:
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_host:
@@ -48,27 +72,41 @@ def _chroma_client(settings: Settings) -> chromadb.ClientAPI:
             raise StoreError(
                 f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({exc})"
             ) from exc
+    if settings.data_dir.exists() and not settings.data_dir.is_dir():
+        raise StoreError(f"the data dir {settings.data_dir} is a file, not a folder; "
+                         "point RAG_DATA_DIR / --data-dir at a folder")
     try:
         settings.chroma_dir.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
-    except Exception as exc:
+    except BaseException as exc:  # the Rust bindings raise pyo3 PanicException (a BaseException) on garbage
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
         raise StoreError(
             f"cannot open the Chroma store in {settings.chroma_dir} ({exc.__class__.__name__}: {exc}); "
             "check permissions, or move the folder away and ingest again"
         ) from exc
 
 
-def _load_docstore(settings: Settings) -> SimpleDocumentStore:
-    path = settings.docstore_path
-    if not path.exists():
-        return SimpleDocumentStore()
-    try:
-        return SimpleDocumentStore.from_persist_path(str(path))
-    except Exception as exc:
-        raise StoreError(
-            f"the document store {path} is unreadable ({exc.__class__.__name__}); "
-            "move it away and run `rag ingest` again to rebuild it"
-        ) from exc
+class _LRU:
+    """A small thread-safe LRU of derived values (document texts)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 class Store:
@@ -81,24 +119,91 @@ class Store:
                 metadata={"hnsw:space": "cosine"},
                 embedding_function=None,  # we always pass our own embeddings
             )
+            docs = self.client.get_or_create_collection(name=docstore_collection_name(settings),
+                                                        embedding_function=None)
+            max_batch = int(self.client.get_max_batch_size())
         except Exception as exc:
-            raise StoreError(f"cannot open collection {settings.collection!r} ({exc})") from exc
+            raise StoreError(f"cannot open collection {settings.collection!r} ({exc.__class__.__name__}: {exc}); "
+                             "if the data dir is damaged, move it away and ingest again") from exc
         self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
-        self.docstore = _load_docstore(settings)
+        self.kv = ChromaKVStore(docs, max_batch=max_batch)
+        self.docstore = KVDocumentStore(self.kv, batch_size=max_batch)
+        self._version: tuple[float, str] | None = None
+        self._texts = _LRU(64)
+        if not settings.chroma_host:
+            self._import_legacy_docstore()
 
-    # -- persistence -------------------------------------------------------------------------
-    def persist_docstore(self) -> None:
-        """Write the docstore atomically (a crash never leaves a half-written file)."""
+    def _import_legacy_docstore(self) -> None:
+        """Stores made before the docstore moved into Chroma kept it in data_dir/docstore.json."""
         path = self.settings.docstore_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".docstore-", suffix=".json")
-        os.close(fd)
+        if not path.exists():
+            return
+        from llama_index.core.storage.docstore import SimpleDocumentStore
+
         try:
-            self.docstore.persist(tmp)
-            os.replace(tmp, path)
+            legacy = SimpleDocumentStore.from_persist_path(str(path))
+            with self.writing():
+                for name in (_DOC_DATA, _DOC_META, "docstore/ref_doc_info"):
+                    self.kv.put_all(list(legacy._kvstore.get_all(name).items()), collection=name)
+                self.commit()
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(
+                f"the document store {path} is unreadable ({exc.__class__.__name__}); "
+                "move it away and run `rag ingest` again to rebuild it"
+            ) from exc
+        os.replace(path, path.with_name(path.name + ".imported"))
+
+    # -- one writer at a time ----------------------------------------------------------------
+    @contextlib.contextmanager
+    def writing(self, wait: float | None = None) -> Iterator[None]:
+        """Hold the data dir's writer lock (embedded mode; a Chroma server has no local dir to lock)."""
+        wait = WRITE_LOCK_WAIT if wait is None else wait
+        if self.settings.chroma_host:
+            yield
+            return
+        path = self.settings.data_dir / "write.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() >= deadline:
+                        raise StoreError(
+                            f"another ingest or delete is writing to {self.settings.data_dir}; "
+                            "wait for it to finish and try again"
+                        ) from exc
+                    time.sleep(0.1)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            os.close(fd)
+
+    # -- journal -------------------------------------------------------------------------------
+    def begin(self, doc_ids: list[str]) -> None:
+        """Record the documents about to change; `recover` undoes them if we die before `commit`."""
+        self.kv.put("journal", {"doc_ids": sorted(set(doc_ids)), "pid": os.getpid()}, collection=_STATE)
+
+    def commit(self) -> None:
+        self.kv.put("generation", {"id": uuid.uuid4().hex}, collection=_STATE)
+        self.kv.delete_many(["journal"], collection=_STATE)
+        self._version = None
+
+    def recover(self) -> list[str]:
+        """Remove the half-written documents of an interrupted run (they are then ingested afresh)."""
+        journal = self.kv.get("journal", collection=_STATE)
+        if not journal:
+            return []
+        doc_ids = list(journal.get("doc_ids", []))
+        self.forget(doc_ids)
+        self.commit()
+        return doc_ids
 
     # -- reading -----------------------------------------------------------------------------
     def chunk_count(self) -> int:
@@ -123,40 +228,68 @@ class Store:
                 nodes.append(node)
         return nodes
 
+    def document_hashes(self) -> dict[str, str]:
+        """doc_id -> content hash of every stored document."""
+        return {doc_id: h for h, doc_id in self.docstore.get_all_document_hashes().items()}
+
     def document_ids(self) -> set[str]:
-        return set(self.docstore.get_all_document_hashes().values())
+        return set(self.document_hashes())
 
     def document_text(self, doc_id: str) -> str | None:
-        doc = self.docstore.get_document(doc_id, raise_error=False)
-        return doc.get_content() if doc is not None else None
+        key = (doc_id, self.version())
+        text = self._texts.get(key)
+        if text is None:
+            doc = self.docstore.get_document(doc_id, raise_error=False)
+            if doc is None:
+                return None
+            text = doc.get_content()
+            self._texts.put(key, text)
+        return text
 
     def documents(self) -> list[DocumentInfo]:
         counts: Counter[str] = Counter()
         for page in self._pages(["metadatas"]):
             counts.update(m.get("document_id", "") for m in page["metadatas"])
+        stored = self.kv.get_all(_DOC_DATA)
         infos = []
-        for doc_id in sorted(self.document_ids()):
-            doc = self.docstore.get_document(doc_id, raise_error=False)
-            meta = doc.metadata if doc is not None else {}
+        for doc_id in self.document_ids():
+            meta = json_to_doc(stored[doc_id]).metadata if doc_id in stored else {}
             infos.append(DocumentInfo(doc_id, meta.get("title", doc_id), meta.get("source", ""),
                                       meta.get("date", ""), meta.get("kind", ""), counts.get(doc_id, 0)))
-        return sorted(infos, key=lambda d: d.title.lower())
+        return sorted(infos, key=lambda d: (d.title.lower(), d.doc_id))
 
     def version(self) -> str:
-        """Changes whenever documents are added, replaced or deleted (for cache invalidation)."""
-        hashes = "".join(sorted(self.docstore.get_all_document_hashes()))
-        return f"{self.chunk_count()}:{hashlib.sha1(hashes.encode()).hexdigest()[:16]}"
+        """Changes whenever documents are added, replaced or deleted (for cache invalidation).
+
+        Cheap (a count and one record) and reused for VERSION_TTL seconds, so other processes'
+        writes (e.g. another replica ingesting into the same Chroma server) show up within that time.
+        """
+        cached = self._version
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < VERSION_TTL:
+            return cached[1]
+        state = self.kv.get("generation", collection=_STATE) or {}
+        version = f"{self.chunk_count()}:{state.get('id', '-')}"
+        self._version = (now, version)
+        return version
 
     # -- writing -----------------------------------------------------------------------------
     def delete_chunks_of(self, doc_ids: list[str]) -> None:
         if doc_ids:
             self.collection.delete(where={"document_id": {"$in": list(doc_ids)}})
 
+    def forget(self, doc_ids: list[str]) -> None:
+        """Remove documents from both collections (chunks first, then text and hash)."""
+        self.delete_chunks_of(doc_ids)
+        self.kv.delete_many(list(doc_ids), collection=_DOC_DATA)
+        self.kv.delete_many(list(doc_ids), collection=_DOC_META)
+        self._version = None
+
     def delete_document(self, doc_id: str) -> bool:
-        known = doc_id in self.document_ids()
-        self.delete_chunks_of([doc_id])
-        if known:
-            self.docstore.delete_ref_doc(doc_id, raise_error=False)
-            self.docstore.delete_document(doc_id, raise_error=False)
-            self.persist_docstore()
+        with self.writing():
+            self.recover()
+            known = doc_id in self.document_ids()
+            self.begin([doc_id])
+            self.forget([doc_id])
+            self.commit()
         return known

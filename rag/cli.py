@@ -142,6 +142,32 @@ def cmd_delete(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quotes(args: argparse.Namespace) -> int:
+    from ingest.storing import Store
+    from rag.quote_index import QuoteIndex, display_quote
+
+    index = QuoteIndex.build(Store(_settings(args)))
+    records = index.unattributed() if args.terms else index.quotes(args.speaker)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in records], ensure_ascii=False))
+        return 0
+    if args.speaker and not records:
+        known = ", ".join(name for name, _ in index.speakers()) or "none"
+        print(f"no quotes from {args.speaker!r} in the sources (quoted: {known})", file=sys.stderr)
+        return 0
+    if args.terms:
+        for r in records:
+            print(f"{r.kind:<8} “{display_quote(r.quote)}” — {r.title} [{r.start}:{r.end}]")
+        return 0
+    for name, count in index.speakers():
+        mine = [r for r in records if r.speaker == name]
+        if mine:
+            print(f"{name} ({count} quote{'s' if count != 1 else ''})")
+            for r in mine:
+                print(f"  {r.kind:<8} “{display_quote(r.quote)}” — {r.title} [{r.start}:{r.end}]")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="Cited-answer chatbot over news articles.")
     common = argparse.ArgumentParser(add_help=False)
@@ -176,6 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("delete", parents=[common], help="delete a document (by id or source)")
     p.add_argument("doc")
     p.set_defaults(func=cmd_delete)
+
+    p = sub.add_parser("quotes", parents=[common], help="list who said what (quotations and their speakers)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--speaker", help="only this speaker (case-insensitive; a surname is enough)")
+    which.add_argument("--terms", action="store_true", help="list quotations without a speaker (scare quotes)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_quotes)
     return parser
 
 

@@ -9,6 +9,10 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# OpenMP threads that sleep instead of spin while waiting: on a busy small machine (2 cores shared with
+# other processes) spinning threads made one query embedding ~10-30x slower (docs/benchmarks.md).
+# Read when torch loads libgomp, so it must be set before the import below (the first torch import).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from llama_index.embeddings.huggingface import HuggingFaceEmbedding  # noqa: E402
 

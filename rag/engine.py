@@ -18,12 +18,17 @@ from rag.condense import condense_offline
 from rag.embeddings import load_embed_model
 from rag.evidence import Evidence, pronoun_position, score_evidence
 from rag.extractive import extractive_answer
+from rag.llm import LLM_ERRORS, describe_failure, make_llm
+from rag.llm_answer import condense_with_llm, finish_llm_answer, llm_context, stream_llm
 from rag.models import Answer, Passage
 from rag.question import analyse
+from rag.quote_index import QuoteIndex, document_chunks
 from rag.quotes import Quote, extract_quotes
 from rag.retrieval import HybridRetriever
 from rag.sentences import Span
+from rag.speaker_questions import QuoteAnswer, answer_from_quotes, parse_speaker_question
 from rag.speakers import resolve_speaker
+from rag.verification import verify_answer
 
 
 class _LRU(OrderedDict):
@@ -51,6 +56,7 @@ class Engine:
         self._retriever: HybridRetriever | None = None
         self._sentence_vectors: _LRU = _LRU(20000)
         self._doc_quotes: _LRU = _LRU(256)
+        self._quote_index: QuoteIndex | None = None
 
     def warm_up(self) -> None:
         """Load the lazy parts (tokenizer, BM25, caches) before the first user waits for them."""
@@ -83,6 +89,24 @@ class Engine:
 
         return self._doc_quotes.get_or((doc_id, self.store.version()), make)
 
+    def quote_index(self) -> QuoteIndex:
+        """Every quotation in the store with its speaker (rebuilt when the store changes)."""
+        with self._lock:
+            if self._quote_index is None or self._quote_index.version != self.store.version():
+                self._quote_index = QuoteIndex.build(self.store)
+            return self._quote_index
+
+    def answer_from_quotes(self, question: str, passages: list[Passage], evidence: Evidence) -> QuoteAnswer | None:
+        """'What did X say (about Y)?' answered from the quote index; None for other questions."""
+        asked = parse_speaker_question(question)
+        if asked is None:
+            return None
+        return answer_from_quotes(
+            asked, self.quote_index(), chunks_of=lambda doc_id: document_chunks(self.store, doc_id),
+            embed=self.embed_sentences, evidence=evidence, passages=passages,
+            threshold=self.settings.abstain_threshold, limit=self.settings.max_quote_sentences,
+        )
+
     def unit_of(self, passage: Passage, span: Span) -> tuple[Span, str | None]:
         """The unit to quote for a sentence and who speaks in it.
 
@@ -106,9 +130,6 @@ class Engine:
         return span, None
 
     # -- answering ----------------------------------------------------------------------------
-    def condense(self, question: str, history: list[str]) -> str:
-        return condense_offline(question, history)
-
     def gather(self, question: str) -> tuple[list[Passage], Evidence, dict[str, float]]:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -121,29 +142,82 @@ class Engine:
         timings["evidence"] = (time.perf_counter() - t1) * 1000
         return passages, evidence, timings
 
-    def ask(self, question: str, history: list[str] | None = None) -> Answer:
+    def resolve_mode(self, mode: str | None = None) -> str:
+        wanted = mode or self.settings.answer_mode
+        if wanted == "auto":
+            return "llm" if self.settings.llm_configured else "extractive"
+        return wanted
+
+    def ask(self, question: str, history: list[str] | None = None, mode: str | None = None) -> Answer:
+        final = None
+        for item in self.stream(question, history, mode):
+            if isinstance(item, Answer):
+                final = item
+        assert final is not None
+        return final
+
+    def stream(
+        self, question: str, history: list[str] | None = None, mode: str | None = None
+    ) -> Iterator[str | Answer]:
+        """Text deltas of the answer as it is written, then the final Answer (citations, verification).
+
+        The final Answer's text is authoritative: after an LLM failure it is the extractive fallback.
+        """
         question = validate_question(question)
         t0 = time.perf_counter()
-        standalone = self.condense(question, history or [])
+        mode = self.resolve_mode(mode)
+        history = (history or [])[-self.settings.history_turns :] if self.settings.history_turns else []
+        notice = None
+        llm = make_llm(self.settings) if mode == "llm" else None
+        if llm is not None and not self.settings.llm_base_url and not self.settings.llm_api_key:
+            llm, notice = None, "No LLM endpoint is configured (OPENAI_BASE_URL / OPENAI_API_KEY); answering extractively."
+        standalone = condense_offline(question, history)
+        if llm is not None and history:
+            try:
+                standalone = condense_with_llm(llm, question, history) or standalone
+            except LLM_ERRORS as exc:
+                llm, notice = None, describe_failure(exc, self.settings)
         passages, evidence, timings = self.gather(standalone)
         t1 = time.perf_counter()
-        text, citations, abstained = extractive_answer(
-            evidence, passages, self.settings.abstain_threshold, self.settings.max_quote_sentences
-        )
-        timings["answer"] = (time.perf_counter() - t1) * 1000 + timings.pop("evidence")
+        quoted = self.answer_from_quotes(standalone, passages, evidence)
+        answer = Answer(question=question, answer="", abstained=False, mode="extractive",
+                        retrieved=passages, standalone_question=standalone)
+        relevant = quoted is not None and not quoted.abstained or quoted is None and evidence.relevant(
+            self.settings.abstain_threshold)
+        if llm is not None and relevant:
+            context = llm_context(passages, quoted.citations if quoted else [], self.settings.top_k)
+            try:
+                pieces: list[str] = []
+                for delta in stream_llm(llm, standalone, context):
+                    pieces.append(delta)
+                    yield delta
+                answer.answer, answer.citations, answer.abstained = finish_llm_answer("".join(pieces), context)
+                answer.mode, answer.model = "llm", self.settings.llm_model
+            except LLM_ERRORS as exc:
+                notice = describe_failure(exc, self.settings)
+        if answer.mode != "llm":
+            if quoted is not None:
+                answer.answer, answer.citations, answer.abstained = quoted.text, quoted.citations, quoted.abstained
+            else:
+                answer.answer, answer.citations, answer.abstained = extractive_answer(
+                    evidence, passages, self.settings.abstain_threshold, self.settings.max_quote_sentences
+                )
+            for piece in re.findall(r"\S+\s*", answer.answer):
+                yield piece
+        t2 = time.perf_counter()
+        answer.verification = self.verify(answer)
+        answer.notice = notice
+        timings["answer"] = (t2 - t1) * 1000 + timings.pop("evidence")
+        timings["verify"] = (time.perf_counter() - t2) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000
-        return Answer(
-            question=question, answer=text, abstained=abstained, mode="extractive", citations=citations,
-            retrieved=passages, timings_ms=timings, standalone_question=standalone,
-        )
-
-
-    def stream(self, question: str, history: list[str] | None = None) -> Iterator[str | Answer]:
-        """Text deltas of the answer as it is written, then the final Answer (citations, timings)."""
-        answer = self.ask(question, history)
-        for piece in re.findall(r"\S+\s*", answer.answer):
-            yield piece
+        answer.timings_ms = timings
         yield answer
+
+    def verify(self, answer: Answer) -> dict:
+        numbered = [""] * max((c.n for c in answer.citations), default=0)
+        for c in answer.citations:
+            numbered[c.n - 1] = c.text
+        return verify_answer(answer.answer, numbered, self.embed_sentences)
 
 
 MAX_QUESTION_CHARS = 2000

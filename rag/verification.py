@@ -88,6 +88,7 @@ _ABSTENTION_RE = re.compile(
     r"|\b(?:no|not enough|insufficient) (?:information|details?|mention|evidence)\b"
     r"|\bnot (?:mentioned|stated|specified|covered|addressed|reported)\b",
 )
+_SUFFIXES = (("ies", "y", 5), ("ied", "y", 5), ("ing", "", 6), ("ed", "", 5), ("es", "", 5), ("ly", "", 7), ("s", "", 4))
 _ELLIPSIS_RE = re.compile(r"\.\.\.|\[\.\.\.\]")
 _QUOTE_RE = re.compile(r'"([^"\n]+)"')
 
@@ -98,17 +99,23 @@ def normalise(text: str) -> str:
 
 
 def _stem(word: str) -> str:
-    """Very crude suffix stripping: enough to match plural/tense/adverb variants."""
+    """Very crude suffix stripping (two rounds): plural / tense / adverb variants meet.
+
+    ``supplied``/``supplies``/``supply`` → ``supply``; ``reportedly``/``reported`` →
+    ``report``; ``balance``/``balancing`` → ``balanc``.
+    """
     if word.endswith("'s"):
         word = word[:-2]
     word = word.replace("'", "")
-    if len(word) > 4:
-        for suffix, repl in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("ly", ""), ("s", "")):
-            if word.endswith(suffix) and not word.endswith("ss"):
+    for _ in range(2):
+        for suffix, repl, min_len in _SUFFIXES:
+            if len(word) >= min_len and word.endswith(suffix) and not word.endswith("ss"):
                 word = word[: -len(suffix)] + repl
                 break
+        else:
+            break
     if len(word) > 4 and word.endswith("e"):
-        word = word[:-1]  # "balance" and "balancing" both → "balanc"
+        word = word[:-1]
     return word
 
 

