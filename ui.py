@@ -232,23 +232,37 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
         return (status, document_rows(library), gr.update(choices=document_choices(library), value=None),
                 quotes.speaker_rows(), stats_markdown())
 
+    def failed(action: str, exc: Exception):
+        log.exception("%s failed", action)
+        return library_outputs(render.error_markdown(f"{action} failed ({exc.__class__.__name__}: {exc}); "
+                                                     "the documents already in the library are unchanged."))
+
     def ingest_files(files, progress=gr.Progress()):
         if not files:
             return library_outputs("Choose one or more files first.")
         progress(0, desc="Checking uploads")
         pairs = [(Path(f), Path(f).name) for f in (files if isinstance(files, list) else [files])]
-        result = library.add_files(pairs, on_progress=lambda f, m: progress(f, desc=m))
+        try:
+            result = library.add_files(pairs, on_progress=lambda f, m: progress(f, desc=m))
+        except Exception as exc:  # e.g. the store became unwritable: say so, keep the app alive
+            return failed("Ingesting the uploads", exc)
         return library_outputs(render.ingest_report_markdown(result.report, result.rejected))
 
     def ingest_url(url, progress=gr.Progress()):
         progress(0, desc="Fetching")
-        result = library.add_url(url, on_progress=lambda f, m: progress(f, desc=m))
+        try:
+            result = library.add_url(url, on_progress=lambda f, m: progress(f, desc=m))
+        except Exception as exc:
+            return failed("Ingesting the URL", exc)
         return library_outputs(render.ingest_report_markdown(result.report, result.rejected))
 
     def delete_document(doc_id):
         if not doc_id:
             return library_outputs("Choose a document to delete first.")
-        info = library.delete(doc_id)
+        try:
+            info = library.delete(doc_id)
+        except Exception as exc:
+            return failed("Deleting the document", exc)
         if info is None:
             return library_outputs("That document is no longer in the library.")
         return library_outputs(

@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool-size", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--no-profile", action="store_true")
-    parser.add_argument("--keep", action="store_true", help="keep the stores (they are deleted otherwise)")
+    parser.add_argument("--keep-sources", action="store_true", help="keep the generated distractor files")
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     for target in args.chunks:
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
                 "abstention_accuracy", "warm_p50_ms", "warm_p95_ms", "load_average_end")
         print("   " + "  ".join(f"{k}={result[k]:.3f}" if isinstance(result.get(k), float) else f"{k}={result.get(k)}"
                                for k in keys if k in result), flush=True)
-        if not args.keep:
+        if not args.keep_sources:
             import shutil
 
             shutil.rmtree(OUT / "scale" / str(target) / "src", ignore_errors=True)

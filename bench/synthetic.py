@@ -5,8 +5,8 @@ the real corpus vocabulary (weighted by corpus frequency, so "Kremlin", "Iran", 
 with generated filler words and names, with some sentences in a quoted-speech shape ('"…," X said.').
 Document i depends only on (seed, i), so the first 1,000 distractors of a 10k run are the 1k run's.
 
-No distractor sentence contains any word 4-gram of the real corpus, so a distractor can never hold the
-verbatim evidence of a real article: recall on the dev set measures ranking, not lucky copies.
+No title or paragraph of a distractor contains any word 4-gram of the real corpus, so a distractor can
+never hold the verbatim evidence of a real article: recall on the dev set measures ranking, not copies.
 
     .venv/bin/python -m bench.synthetic --docs 5 --out bench/out/sample   # write a few to look at
 """
@@ -92,11 +92,20 @@ class DistractorGenerator:
             return f"“{' '.join(words)},” {rng.choice(self.names)} {rng.choice(_SAID)}."
         return " ".join(words) + "."
 
+    def _paragraph(self, rng: random.Random) -> str:
+        for _ in range(50):  # a 4-gram can also form across the quote/attribution or sentence seams
+            text = " ".join(self.sentence(rng) for _ in range(rng.randint(2, 4)))
+            if not self.shares_corpus_ngram(text):
+                return text
+        raise RuntimeError("could not build a paragraph free of corpus 4-grams")
+
+    def shares_corpus_ngram(self, text: str) -> bool:
+        return bool(_grams(_WORD.findall(text)) & self.forbidden)
+
     def document(self, i: int) -> str:
         rng = random.Random(f"{self.seed}:doc:{i}")
         title = " ".join(w[:1].upper() + w[1:] for w in self._clause(rng, 5, 9))
-        paragraphs = [" ".join(self.sentence(rng) for _ in range(rng.randint(2, 4)))
-                      for _ in range(rng.randint(4, 7))]
+        paragraphs = [self._paragraph(rng) for _ in range(rng.randint(4, 7))]
         return title + "\n\n" + "\n\n".join(paragraphs) + "\n"
 
     def write(self, folder: Path, count: int, start: int = 0) -> list[Path]:

@@ -81,10 +81,20 @@ def _chroma_client(settings: Settings) -> chromadb.ClientAPI:
     except BaseException as exc:  # the Rust bindings raise pyo3 PanicException (a BaseException) on garbage
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
+        _forget_failed_client(str(settings.chroma_dir))
         raise StoreError(
             f"cannot open the Chroma store in {settings.chroma_dir} ({exc.__class__.__name__}: {exc}); "
             "check permissions, or move the folder away and ingest again"
         ) from exc
+
+
+def _forget_failed_client(path: str) -> None:
+    # chromadb caches one System per path even when its start-up failed, so a second open in the same
+    # process would fail with an unrelated AttributeError; drop the broken entry (a private map).
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(path, None)
+    SharedSystemClient._identifier_to_refcount.pop(path, None)
 
 
 class _LRU:

@@ -108,6 +108,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         return _fail(str(exc))
     engine = build_engine(_settings(args))
+    engine.warm_up()  # latency figures are of warm queries; model loading is not counted
     report = evaluate(items, engine.ask, k=5)
     print(report.table())
     out = Path(args.out)

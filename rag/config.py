@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50)
     candidate_k: int = Field(20, ge=1, description="Candidates each retriever returns before fusion.")
     abstain_threshold: float = Field(
-        0.42, description="Minimum evidence score of the best sentence; below it the answer abstains."
+        0.40, description="Minimum evidence score of the best sentence; below it the answer abstains."
     )
     answer_mode: Literal["auto", "llm", "extractive"] = "auto"
     max_quote_sentences: int = Field(2, ge=1, le=5)

@@ -62,6 +62,7 @@ class Engine:
         """Load the lazy parts (tokenizer, BM25, caches) before the first user waits for them."""
         self.embed_model.get_query_embedding("warm up")
         self.retriever()
+        self.quote_index()
 
     # -- shared, derived data ----------------------------------------------------------------
     def retriever(self) -> HybridRetriever:

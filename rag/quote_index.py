@@ -26,6 +26,7 @@ from ingest.storing import DocumentInfo, Store
 from rag.models import Passage
 from rag.quotes import extract_quotes, speaker_matches
 from rag.retrieval import to_passage
+from rag.sentences import split_sentences
 from rag.speakers import ROLE_WORDS, index_persons
 
 __all__ = ["QuoteIndex", "QuoteRecord", "chunk_for", "display_quote", "document_chunks"]
@@ -90,10 +91,10 @@ def _best_match(query: str, names: Iterable[str]) -> list[str]:
 class QuoteIndex:
     """All quotations of a set of documents; records in document order (date, title, offset)."""
 
-    def __init__(self, records: list[QuoteRecord], texts: list[str] | None = None, version: str = ""):
+    def __init__(self, records: list[QuoteRecord], texts: dict[str, str] | None = None, version: str = ""):
         self.records = records
         self.version = version
-        self._texts = texts or []
+        self._texts = texts or {}  # doc_id → stored text
         self._persons: Counter[str] | None = None
         self._lock = threading.Lock()
 
@@ -103,7 +104,7 @@ class QuoteIndex:
         of building the index, and only needed when someone asks about a person who is never quoted)."""
         with self._lock:
             if self._persons is None:
-                self._persons = Counter(m.name for t in self._texts for m in index_persons(t).mentions)
+                self._persons = Counter(m.name for t in self._texts.values() for m in index_persons(t).mentions)
             return self._persons
 
     @classmethod
@@ -117,11 +118,11 @@ class QuoteIndex:
     @classmethod
     def from_documents(cls, docs: Iterable[tuple[DocumentInfo, str]]) -> QuoteIndex:
         records: list[QuoteRecord] = []
-        texts: list[str] = []
+        texts: dict[str, str] = {}
         for info, text in sorted(docs, key=lambda d: (d[0].date or "9999", d[0].title.lower(), d[0].doc_id)):
             if not text:
                 continue
-            texts.append(text)
+            texts[info.doc_id] = text
             for q in extract_quotes(text):
                 records.append(QuoteRecord(
                     speaker=q.speaker, quote=q.quote, doc_id=info.doc_id, title=info.title,
@@ -148,6 +149,16 @@ class QuoteIndex:
     def unattributed(self) -> list[QuoteRecord]:
         """Quotations without a speaker: scare-quoted terms (kind "term") and unattributed fragments."""
         return [r for r in self.records if not r.speaker]
+
+    def lead_in(self, record: QuoteRecord) -> str:
+        """The sentence before the quote's sentence in the same or the previous paragraph ("" if none):
+        it often says what the quote is about ("The meeting lasted two hours. ‘It was a frank …’")."""
+        text = self._texts.get(record.doc_id, "")
+        before = text[max(0, record.sentence_start - 600) : record.sentence_start]
+        if before.rstrip(" ").endswith("\n\n"):
+            return ""  # a new section or story after a blank line
+        sentences = split_sentences(before)
+        return sentences[-1].text if sentences else ""
 
     # -- name lookup ------------------------------------------------------------------------
     def match_speakers(self, name: str) -> list[str]:

@@ -12,7 +12,8 @@ Outcomes of :func:`answer_from_quotes`:
 * X is a quoted speaker → quotes (+ supplement), or, when none of X's quotes is about Y and retrieval
   adds nothing, an abstention "The sources quote X, but not about Y.";
 * X is a person named in the sources but never quoted, and retrieval does not report X's speech →
-  "There are no quotes from X in the sources." (abstained, no citations);
+  "The sources contain no quotes from X." (abstained, no citations; worded so that the answer verifier
+  recognises it as an abstention);
 * anything else (X unknown, "the article", a pronoun, …) → ``None``: the caller answers by retrieval.
 """
 
@@ -31,17 +32,18 @@ from rag.quote_index import QuoteIndex, QuoteRecord, chunk_for, display_quote
 from rag.sentences import Span
 from rag.speakers import SPEECH_VERBS
 
-__all__ = ["QuoteAnswer", "SpeakerQuestion", "answer_from_quotes", "parse_speaker_question", "rank_quotes", "relevance"]
+__all__ = ["QuoteAnswer", "SpeakerQuestion", "answer_from_quotes", "parse_speaker_question", "relevance"]
 
 EmbedFn = Callable[[list[str]], list[list[float]]]
 
 LIST_LIMIT = 4  # quotes shown for "what did X say?" (document order)
 TOPIC_LIMIT = 3  # quotes shown for "what did X say about Y?" (best first)
 W_COS, W_LEX = 0.5, 0.5
-# A quote is "about Y" when 0.5·cos + 0.5·lexical ≥ this. On the seed article an unrelated topic scores
-# ≤ 0.13 (BRICS, the economy, France for Peskov/Ozcelik/Netanyahu) and a related one ≥ 0.29 (see docs/quotes.md).
+# A quote is "about Y" when its relevance (below) reaches this. On the seed article and the quote test
+# documents, unrelated topics scored ≤ 0.11 and the quote a reader would pick ≥ 0.32 (docs/quotes.md).
 RELEVANT = 0.2
 NEAR_BEST = 0.5  # further quotes must score at least this share of the best
+LEAD_IN_WEIGHT = 0.5  # topic words in the sentence before the quote ("The meeting lasted two hours.")
 MAX_SENTENCE_CHARS = 600  # longer context sentences are not quoted whole
 
 _AUX = r"(?:did|does|do|has|have|had|is|was|are|were)"
@@ -103,22 +105,22 @@ def _cosine(a: list[float], b: list[float]) -> float:
     return dot / (na * nb) if na and nb else 0.0
 
 
-def relevance(topic: str, texts: list[str], embed: EmbedFn) -> list[float]:
-    """W_COS·cosine(topic, text) + W_LEX·share of the topic's content stems found in the text."""
+def relevance(topic: str, texts: list[str], embed: EmbedFn, lead_ins: list[str] | None = None) -> list[float]:
+    """W_COS·cosine(topic, text) + W_LEX·share of the topic's content stems found in the text; a stem found
+    only in the text's lead-in sentence counts LEAD_IN_WEIGHT as much."""
     if not texts:
         return []
     stems = content_stems(topic) - GENERIC
     vectors = embed([topic, *texts])
+    lead_ins = lead_ins or [""] * len(texts)
+
+    def share(text: str) -> float:
+        return len(stems & content_stems(text)) / len(stems) if stems and text else 0.0
+
     return [
-        W_COS * _cosine(vectors[0], vec) + W_LEX * (len(stems & content_stems(t)) / len(stems) if stems else 0.0)
-        for t, vec in zip(texts, vectors[1:])
+        W_COS * _cosine(vectors[0], vec) + W_LEX * max(share(t), LEAD_IN_WEIGHT * share(lead))
+        for t, vec, lead in zip(texts, vectors[1:], lead_ins)
     ]
-
-
-def rank_quotes(topic: str, records: list[QuoteRecord], embed: EmbedFn) -> list[tuple[float, QuoteRecord]]:
-    """(relevance of the quote's sentence to ``topic``, record), best first."""
-    scores = relevance(topic, [r.sentence for r in records], embed)
-    return sorted(zip(scores, records), key=lambda sr: sr[0], reverse=True)
 
 
 _SPEECH_WINDOW = 4  # words between a name and its speech verb ("Peskov told", "said chief engineer Tarrow")
@@ -143,8 +145,8 @@ def _say(unit: list[QuoteRecord], marks: tuple[str, str], again: bool) -> str:
     """One answer sentence (without its marker) for the quote(s) of one sentence.
 
     A direct quote: "Dmitry Peskov said: “…”". A quote embedded in running text ("Peskov told CNBC that
-    Russia “…”"), or a sentence holding several quotes (“A,” said X, “B.”), is given as its whole sentence,
-    verbatim, with the speaker named in brackets after a "he said".
+    Russia “…”"), or a sentence holding several quotes (“A,” said X, “B.”), is given as its whole
+    sentence, verbatim, with the speaker named in brackets after a "he said".
     """
     first = unit[0]
     speaker = first.speaker or ""
@@ -219,13 +221,13 @@ def answer_from_quotes(
             chosen = select_sentences(evidence, threshold, limit)
             if any(_reports_speech([person], s.span.text, s.speaker) for s in chosen):
                 return None  # reported speech without quotation marks: retrieval quotes it
-        return QuoteAnswer(sq, [], [], [], f"There are no quotes from {person} in the sources.", True)
+        return QuoteAnswer(sq, [], [], [], f"The sources contain no quotes from {person}.", True)
 
     records = _distinct([r for r in index.quotes() if r.speaker in names])
     units = _units(records)
     floor = None
     if sq.topic:
-        scores = relevance(sq.topic, [u[0].sentence for u in units], embed)
+        scores = relevance(sq.topic, [u[0].sentence for u in units], embed, [index.lead_in(u[0]) for u in units])
         ranked = sorted(zip(scores, units), key=lambda su: su[0], reverse=True)
         floor = max(RELEVANT, NEAR_BEST * ranked[0][0])
         picked = [(sc, u) for sc, u in ranked if sc >= floor][:TOPIC_LIMIT]
@@ -256,6 +258,8 @@ def answer_from_quotes(
         n = cites.cite(p, (s.span.start, s.span.end), s.score)
         parts.append(f"{attributed(s)} [{n}]")
 
+    if not parts and not sq.topic:
+        return None  # the speaker's documents are gone from the store: let retrieval answer
     if not parts:
         speaker = names[0] if len(names) == 1 else " / ".join(names)
         text = f"The sources quote {speaker}, but not about {sq.topic}."

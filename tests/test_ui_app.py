@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from rag.library import UploadRejected, check_upload, safe_stem, store_upload
 from tests.conftest import free_port, make_settings
+from tests.fake_openai import FakeOpenAI
 from tests.local_http import PageServer
 from ui import (
     EngineVariants,
@@ -135,6 +136,68 @@ def test_quotes_endpoint_lists_a_speakers_quotes_with_passages(ui_url):
     assert "We are developing cooperation with Iran" in html
     assert html.count("<details") == rows["Dmitry Peskov"] and "<mark>" in html
     assert "Choose a speaker" in call(client, "", api_name="/quotes")
+
+
+def test_llm_mode_without_an_endpoint_says_how_it_fell_back(ui_url):
+    client = Client(ui_url, verbose=False)
+    call(client, 5, "llm", "some-model", api_name="/apply_settings")
+    chat, _, sources, status = call(client, "What did Peskov say?", [], api_name="/ask")
+    assert "No LLM endpoint is configured" in status and "Answered by: offline extractive" in status
+    assert "No LLM endpoint is configured" in bot_text(chat) and "<mark>" in sources
+
+
+# -- LLM mode, against the local OpenAI-compatible fake server ------------------------------------
+
+_PASSAGE = re.compile(r'<passage n="(\d+)"[^>]*>\n(.*?)\n</passage>', re.DOTALL)
+
+
+def embellishing_model(body: dict) -> str:
+    """Repeats a plain sentence of the first passage faithfully, then adds a claim no passage makes."""
+    prompt = body["messages"][-1]["content"]
+    if "Standalone question:" in prompt:
+        return re.search(r"Last question: (.*)", prompt).group(1)
+    n, plain = next((n, s) for n, text in _PASSAGE.findall(prompt) for s in re.split(r"(?<=\.)\s+", text.strip())
+                    if s.endswith(".") and not re.search("[“”\"\n]", s))
+    return f"{plain} [{n}] The ministers also agreed to build a joint lunar base in 2031. [{n}]"
+
+
+@pytest.fixture(scope="module")
+def llm_app(seed_settings, seed_engine):
+    from rag.engine import Engine
+
+    with FakeOpenAI(responder=embellishing_model, api_key="sk-ui-test") as fake:
+        settings = seed_settings.model_copy(update={
+            "port": free_port(), "llm_base_url": fake.base_url, "llm_api_key": SecretStr("sk-ui-test"),
+            "llm_model": "fake-ui-model", "llm_timeout": 5.0, "llm_max_retries": 0, "answer_mode": "auto"})
+        app = build_app(settings, Engine(settings, store=seed_engine.store))
+        launch(app, settings, prevent_thread_lock=True, quiet=True)
+        try:
+            yield f"http://127.0.0.1:{settings.port}/", fake
+        finally:
+            app.close()
+
+
+def test_llm_answer_names_the_model_and_flags_the_unsupported_sentence(llm_app):
+    url, fake = llm_app
+    chat, _, sources, status = call(Client(url, verbose=False), "What did the Kremlin say about Iran?", [],
+                                    api_name="/ask")
+    answer = bot_text(chat)
+    assert "Answered by: LLM (fake-ui-model)" in status and "Answered by: LLM (fake-ui-model)" in answer
+    assert fake.requests and fake.requests[-1]["model"] == "fake-ui-model"
+    flagged = re.findall(r'<span class="unsupported"[^>]*>(.*?)</span>', answer)
+    assert flagged == ["⚠ The ministers also agreed to build a joint lunar base in 2031."]
+    assert "1 sentence is not supported by the cited passage" in answer
+    assert "unsupported sentence(s) flagged" in status
+    assert "<mark>" in sources and "lunar" not in sources
+
+
+def test_llm_failure_shows_the_fallback_notice(llm_app):
+    url, fake = llm_app
+    fake.fail_next("500", times=3)
+    chat, _, sources, status = call(Client(url, verbose=False), "What did Peskov say?", [], api_name="/ask")
+    assert "Answered by: offline extractive" in status
+    assert "fake-ui-model" in status and "extractive answer" in status  # the notice says what happened
+    assert bot_text(chat).startswith("> ⚠ ") and "<mark>" in sources
 
 
 # -- the library, on a fresh store --------------------------------------------------------------
