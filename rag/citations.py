@@ -26,7 +26,8 @@ _ABBREVIATIONS = frozenset(
 _SENTENCE_END_RE = re.compile(r"[.!?]+[\"”’')]*")
 _MARKERS_AFTER_RE = re.compile(r"(?:[ \t]*" + MARKER_RE.pattern + r")+")
 _BULLET_RE = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
-_QUOTE_PAIR_RE = re.compile(r"“[^“”\n]*”|\"[^\"\n]*\"")
+# Double-quoted spans, and ‘…’ spans (a ’ between letters is an apostrophe, not a closing mark).
+_QUOTE_PAIR_RE = re.compile(r"“[^“”\n]*”|\"[^\"\n]*\"|‘(?:[^‘’\n]|’(?=[A-Za-z]))*’(?![A-Za-z])")
 
 
 def _numbers(marker_body: str) -> list[int]:

@@ -32,18 +32,24 @@ from rag.verification import verify_answer
 
 
 class _LRU(OrderedDict):
+    """Shared by every request thread: lookups and inserts hold a lock, `make` runs outside it."""
+
     def __init__(self, size: int):
         super().__init__()
         self.size = size
+        self._guard = threading.Lock()
 
     def get_or(self, key, make: Callable):
-        if key in self:
-            self.move_to_end(key)
-            return self[key]
+        with self._guard:
+            if key in self:
+                self.move_to_end(key)
+                return self[key]
         value = make()
-        self[key] = value
-        if len(self) > self.size:
-            self.popitem(last=False)
+        with self._guard:
+            self[key] = value
+            self.move_to_end(key)
+            while len(self) > self.size:
+                self.popitem(last=False)
         return value
 
 

@@ -117,3 +117,14 @@ def test_profile_breaks_a_query_and_an_ingest_into_stages(tmp_path, seed_setting
     ingest_stages = profile_ingest(tmp_path / "ingest", distractor_chunks=10)
     assert ingest_stages["chunks"] > 6 and ingest_stages["embed_s"] > 0
     assert ingest_stages["ingest_end_to_end_s"] > 0
+
+
+def test_per_retriever_recall_on_the_seed_store(seed_settings, questions_file):
+    from bench.retrievers import measure
+
+    result = measure(seed_settings.data_dir, questions_file)
+    assert result["chunks"] >= 1
+    for name in ("vector", "bm25", "fused"):
+        assert len(result[name]["ranks"]) == 2  # the two answerable questions
+        assert 0.0 <= result[name]["recall@5"] <= 1.0
+    assert result["fused"]["recall@5"] == 1.0  # a one-article store: the evidence is always in reach
