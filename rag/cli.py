@@ -34,6 +34,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
               f"documents; wrote {report.chunks_written} chunks; store holds {report.chunks_total} chunks")
         for source, error in report.errors:
             print(f"  skipped {source}: {error}", file=sys.stderr)
+        if report.recovered:
+            print(f"  an earlier ingest was interrupted: removed its {len(report.recovered)} unfinished "
+                  "documents first (re-added above if they were among the inputs)", file=sys.stderr)
     nothing_usable = report.errors and not (report.added or report.updated or report.unchanged)
     return 1 if nothing_usable else 0
 
