@@ -13,7 +13,7 @@ _NEAR_BEST = 0.85  # a second sentence is quoted only when it scores this close 
 def abstain_text(missing_entities: list[str]) -> str:
     if missing_entities:
         names = ", ".join(f"“{m.title()}”" for m in missing_entities)
-        return f"{ABSTAIN_TEXT} They do not mention {names}."
+        return f"{ABSTAIN_TEXT} The sources do not mention {names}."
     return ABSTAIN_TEXT
 
 
