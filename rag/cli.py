@@ -53,25 +53,9 @@ def format_answer(answer: dict) -> str:
     return "\n".join(lines)
 
 
-def _batch_lines(path: Path):
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield i, None, f"line {i}: not valid JSON ({exc.msg})"
-            continue
-        turns = raw.get("turns") if isinstance(raw, dict) else None
-        turns = turns or ([raw["question"]] if isinstance(raw, dict) and "question" in raw else None)
-        if not turns or not all(isinstance(t, str) for t in turns):
-            yield i, None, f"line {i}: needs \"question\" or \"turns\""
-            continue
-        yield i, turns, None
-
-
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.engine import BadQuestion
+    from rag.question_file import read_records
     from rag.service import build_engine
 
     if args.question is None and not args.batch:
@@ -83,11 +67,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print("warning: the store is empty; run `rag ingest PATH` first", file=sys.stderr)
     if args.batch:
         status = 0
-        for _, turns, problem in _batch_lines(Path(args.batch)):
+        for _, record, problem in read_records(Path(args.batch)):
             if problem:
                 print(json.dumps({"error": problem}))
                 status = 1
                 continue
+            turns = record["turns"]
             try:
                 print(json.dumps(engine.ask(turns[-1], turns[:-1]).to_dict(), ensure_ascii=False), flush=True)
             except BadQuestion as exc:

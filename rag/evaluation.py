@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.models import Answer
+from rag.question_file import read_records
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "‘": "'", "’": "'", "‚": "'", "‛": "'"})
 
@@ -30,16 +31,10 @@ class EvalItem:
 
 def read_items(path: Path) -> list[EvalItem]:
     items = []
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{i}: not valid JSON ({exc.msg})") from exc
-        turns = raw.get("turns") or [raw.get("question", "")]
-        if not turns or not all(isinstance(t, str) and t.strip() for t in turns):
-            raise ValueError(f"{path}:{i}: needs a non-empty 'question' or 'turns'")
+    for i, raw, problem in read_records(path):
+        if problem:
+            raise ValueError(f"{path}: {problem}")
+        turns = raw["turns"]
         items.append(EvalItem(
             id=str(raw.get("id", i)), question=turns[-1], turns=turns,
             answerable=bool(raw.get("answerable", True)), evidence=list(raw.get("evidence", [])),
