@@ -34,5 +34,10 @@ test-fast: install
 eval: ingest
 	$(BIN)/rag eval ../shared/eval/dev.jsonl --out docs/eval-dev.json
 
+bench: install  # the quick part of docs/benchmarks.md (the 10k/100k scale runs take much longer)
+	$(BIN)/python -m bench.compare
+	$(BIN)/python -m bench.compare --distractor-chunks 1000
+	$(BIN)/python -m bench.profile --ingest-chunks 300
+
 clean:
 	rm -rf $(VENV) .rag .pytest_cache

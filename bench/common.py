@@ -9,12 +9,13 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+
+from rag.evaluation import percentile  # noqa: F401  (re-exported for the bench scripts)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
@@ -46,15 +47,6 @@ def fresh_dir(path: Path) -> Path:
         shutil.rmtree(path)
     path.mkdir(parents=True)
     return path
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """Inclusive percentile, the same definition as rag.evaluation's latency figures."""
-    if not values:
-        return None
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
 @contextmanager

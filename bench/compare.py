@@ -72,7 +72,7 @@ def run(distractor_chunks: int = 0, repeats: int = 3, dev_set: Path = DEV_SET, w
     from rag.engine import Engine
     from rag.evaluation import read_items
 
-    work = work or OUT / "compare"
+    work = work or OUT / ("compare" if not distractor_chunks else f"compare-{distractor_chunks}")
     fresh_dir(work)
     settings = bench_settings(work / "data")
     result: dict = {"machine": machine(), "distractor_chunks_requested": distractor_chunks, "repeats": repeats}
@@ -133,7 +133,7 @@ def ratio(a, b) -> str:
 
 def table(result: dict) -> str:
     ours, stock = result["ours"]["metrics"], result["stock"]["metrics"]
-    lines = [f"| metric | ours | stock LlamaIndex | ours / stock |", "| --- | ---: | ---: | ---: |"]
+    lines = ["| metric | ours | stock LlamaIndex | ours / stock |", "| --- | ---: | ---: | ---: |"]
     for label, key, _better in ROWS:
         lines.append(f"| {label} | {fmt(ours.get(key))} | {fmt(stock.get(key))} | {ratio(ours.get(key), stock.get(key))} |")
     first, again = ours.get("ingest_s"), ours.get("reingest_unchanged_s")

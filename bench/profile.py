@@ -38,6 +38,7 @@ def query_stages(engine, question: str) -> dict[str, float]:
     from rag.condense import condense_offline
     from rag.evidence import score_evidence
     from rag.extractive import extractive_answer
+    from rag.models import Answer
     from rag.question import analyse
     from rag.verification import verify_answer
 
@@ -97,10 +98,14 @@ def query_stages(engine, question: str) -> dict[str, float]:
     )
     t["extractive_answer"] = _ms(t0)
     t0 = time.perf_counter()
-    numbered = [""] * max((c.n for c in citations), default=0)
-    for c in citations:
-        numbered[c.n - 1] = c.text
-    verify_answer(text, numbered, engine.embed_sentences)
+    if hasattr(engine, "verify"):  # the engine's own verification step (what ask() runs)
+        engine.verify(Answer(question=question, answer=text, abstained=_abstained, mode="extractive",
+                             citations=citations, retrieved=passages))
+    else:
+        numbered = [""] * max((c.n for c in citations), default=0)
+        for c in citations:
+            numbered[c.n - 1] = c.text
+        verify_answer(text, numbered, engine.embed_sentences)
     t["verification"] = _ms(t0)
     t0 = time.perf_counter()
     answer = engine.ask(question)
@@ -232,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     q = result["query"]
     print(f"query stages, store of {q['chunks']} chunks (warm-up {q['warm_up_s']:.2f} s), "
           f"load {result['machine']['load_average']} -> {result['load_average_end']}")
-    print(f"| stage | first pass mean ms | warm mean ms | warm p50 ms | warm p95 ms |\n| --- | ---: | ---: | ---: | ---: |")
+    print("| stage | first pass mean ms | warm mean ms | warm p50 ms | warm p95 ms |\n| --- | ---: | ---: | ---: | ---: |")
     for stage in q["warm"]:
         if stage:
             f, w = q["first_pass"].get(stage, {}), q["warm"][stage]

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     # retrieval / answering
     top_k: int = Field(5, ge=1, le=50)
     candidate_k: int = Field(20, ge=1, description="Candidates each retriever returns before fusion.")
+    fusion_mode: Literal["relative_score", "reciprocal_rank", "dist_based_score"] = Field(
+        "relative_score", description="How QueryFusionRetriever merges the vector and BM25 lists."
+    )
+    bm25_weight: float = Field(
+        0.7, ge=0.0, le=1.0, description="Weight of BM25 (vector gets 1 - it) in score-based fusion modes."
+    )
     abstain_threshold: float = Field(
         0.40, description="Minimum evidence score of the best sentence; below it the answer abstains."
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,7 +82,8 @@ class EvalReport:
         return "\n".join(lines)
 
 
-def _percentile(values: list[float], q: float) -> float | None:
+def percentile(values: list[float], q: float) -> float | None:
+    """Inclusive percentile (statistics.quantiles); the one definition used by eval and the benchmarks."""
     if not values:
         return None
     if len(values) == 1:
@@ -117,7 +117,7 @@ def evaluate(items: list[EvalItem], ask: Callable[[str, list[str]], Answer], k: 
         "mrr": mean(rrs),
         "answer_accuracy": mean(correct),
         "abstention_accuracy": mean(abstain_ok),
-        "latency_p50_ms": _percentile(latencies, 50),
-        "latency_p95_ms": _percentile(latencies, 95),
+        "latency_p50_ms": percentile(latencies, 50),
+        "latency_p95_ms": percentile(latencies, 95),
     }
     return report

@@ -1,7 +1,10 @@
-"""Hybrid retrieval: Chroma vector search + BM25 over the same chunks, fused by reciprocal rank.
+"""Hybrid retrieval: Chroma vector search + BM25 over the same chunks, fused into one ranking.
 
 All three pieces are LlamaIndex's (VectorIndexRetriever, BM25Retriever, QueryFusionRetriever with
 num_queries=1 so no LLM is asked to write extra queries). BM25 reads the chunks back from Chroma.
+Fusion defaults to min-max-normalised scores weighted 0.3 vector / 0.7 BM25 (RAG_FUSION_MODE,
+RAG_BM25_WEIGHT); reciprocal-rank fusion is one setting away. Measured in docs/benchmarks.md: with
+distractor documents MiniLM's ranking degrades first, and RRF lets that noise pull good BM25 hits down.
 """
 
 from __future__ import annotations
@@ -53,11 +56,13 @@ class HybridRetriever:
         bm25 = BM25Retriever.from_defaults(
             nodes=nodes, similarity_top_k=candidates, stemmer=Stemmer.Stemmer("english"), language="english"
         )
+        weighted = settings.fusion_mode != "reciprocal_rank"
         self._fusion = QueryFusionRetriever(
             [vector, bm25],
             similarity_top_k=settings.top_k,
             num_queries=1,
-            mode=FUSION_MODES.RECIPROCAL_RANK,
+            mode=FUSION_MODES(settings.fusion_mode if weighted else "reciprocal_rerank"),
+            retriever_weights=[1.0 - settings.bm25_weight, settings.bm25_weight] if weighted else None,
             use_async=False,
             llm=MockLLM(),  # never called: num_queries=1 means no generated queries
         )

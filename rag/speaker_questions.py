@@ -111,16 +111,22 @@ def relevance(topic: str, texts: list[str], embed: EmbedFn, lead_ins: list[str] 
     if not texts:
         return []
     stems = content_stems(topic) - GENERIC
-    vectors = embed([topic, *texts])
     lead_ins = lead_ins or [""] * len(texts)
 
     def share(text: str) -> float:
         return len(stems & content_stems(text)) / len(stems) if stems and text else 0.0
 
-    return [
-        W_COS * _cosine(vectors[0], vec) + W_LEX * max(share(t), LEAD_IN_WEIGHT * share(lead))
-        for t, vec, lead in zip(texts, vectors[1:], lead_ins)
-    ]
+    lexical = [W_LEX * max(share(t), LEAD_IN_WEIGHT * share(lead)) for t, lead in zip(texts, lead_ins)]
+    # Embedding every quote of a much-quoted speaker grows with the corpus (13 s for one question at 100k
+    # chunks, docs/benchmarks.md); beyond MAX_EMBEDDED quotes only the lexically best are embedded and
+    # the rest keep their lexical score. Up to MAX_EMBEDDED quotes nothing changes.
+    order = sorted(range(len(texts)), key=lambda i: (-lexical[i], i))[:MAX_EMBEDDED]
+    vectors = embed([topic, *(texts[i] for i in order)])
+    cosines = dict(zip(order, (_cosine(vectors[0], vec) for vec in vectors[1:])))
+    return [W_COS * cosines.get(i, 0.0) + lexical[i] for i in range(len(texts))]
+
+
+MAX_EMBEDDED = 64  # quotes of one speaker embedded per topic question (see relevance)
 
 
 _SPEECH_WINDOW = 4  # words between a name and its speech verb ("Peskov told", "said chief engineer Tarrow")

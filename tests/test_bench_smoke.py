@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from bench.synthetic import DistractorGenerator, corpus_texts
-from tests.conftest import SEED, make_settings
+from tests.conftest import SEED
 
 QUESTIONS = [
     {"id": "s1", "question": "Which Kremlin spokesman told CNBC about cooperation with Iran?", "answerable": True,
