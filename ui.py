@@ -503,6 +503,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "bm25s", "sentence_transformers"):  # per-request / per-build chatter
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     from ingest.storing import StoreError
     from rag.service import build_engine
 
