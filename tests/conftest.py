@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,18 +59,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def ui_url(seed_settings, seed_engine):
-    """The Gradio UI (ui.build_app) over the seed store, served on 127.0.0.1 for the session; closed after."""
+@contextmanager
+def running_app(settings: Settings, engine=None):
+    """The Gradio UI (ui.build_app) served on 127.0.0.1:settings.port; yields its URL, closes it after."""
     from ui import build_app, launch
 
-    settings = seed_settings.model_copy(update={"host": "127.0.0.1", "port": free_port(), "share": False})
-    app = build_app(settings, seed_engine)
+    app = build_app(settings, engine)
     launch(app, settings, prevent_thread_lock=True, quiet=True)
     try:
         yield f"http://127.0.0.1:{settings.port}/"
     finally:
         app.close()
+
+
+@pytest.fixture(scope="session")
+def ui_url(seed_settings, seed_engine):
+    """The UI over the seed store, for the whole session."""
+    settings = seed_settings.model_copy(update={"host": "127.0.0.1", "port": free_port(), "share": False})
+    with running_app(settings, seed_engine) as url:
+        yield url
 
 
 @pytest.fixture

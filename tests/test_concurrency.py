@@ -12,8 +12,8 @@ from gradio_client import Client
 
 from rag import ui_render as render
 from rag.engine import Engine
-from tests.conftest import free_port
-from ui import build_app, launch, message_text
+from tests.conftest import free_port, running_app
+from ui import message_text
 
 TIMEOUT = 180  # seconds for any one request
 QUESTIONS = [
@@ -78,12 +78,8 @@ class CountingEngine(Engine):
 def test_queue_runs_at_most_concurrency_limit_answers_at_once(seed_settings, seed_engine):
     settings = seed_settings.model_copy(update={"port": free_port(), "concurrency_limit": 3})
     engine = CountingEngine(settings, store=seed_engine.store)
-    app = build_app(settings, engine)
-    launch(app, settings, prevent_thread_lock=True, quiet=True)
-    try:
-        results = _ask_all(f"http://127.0.0.1:{settings.port}/", [QUESTIONS[i % 4] for i in range(12)])
-    finally:
-        app.close()
+    with running_app(settings, engine) as url:
+        results = _ask_all(url, [QUESTIONS[i % 4] for i in range(12)])
     assert len(results) == 12 and all(message_text(chat[-1]) for chat, *_ in results)
     assert engine.peak == 3, f"peak concurrency {engine.peak}, limit 3"
 

@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from rag.cli import main as cli_main
 from rag.config import Settings
 from rag.engine import Engine
-from tests.conftest import free_port, make_settings
+from tests.conftest import free_port, make_settings, running_app
 from tests.fake_openai import FakeOpenAI
 from ui import build_app, launch, message_text, server_settings_markdown
 
@@ -60,12 +60,8 @@ def test_defaults_are_local_only(monkeypatch):
 def default_app(seed_settings, seed_engine):
     settings = seed_settings.model_copy(update={"port": free_port(), "max_file_mb": 0.2})
     assert settings.host == "127.0.0.1"  # not set by the test: the default
-    app = build_app(settings, seed_engine)
-    launch(app, settings, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{settings.port}", settings
-    finally:
-        app.close()
+    with running_app(settings, seed_engine) as url:
+        yield url.rstrip("/"), settings
 
 
 def test_ui_is_not_reachable_from_other_interfaces(default_app):
@@ -120,13 +116,9 @@ def test_html_written_by_the_model_is_escaped_in_the_chat(seed_settings, seed_en
         settings = seed_settings.model_copy(update={
             "port": free_port(), "llm_base_url": fake.base_url, "llm_api_key": SecretStr(KEY),
             "llm_model": "fake-model", "llm_timeout": 5.0, "llm_max_retries": 0, "answer_mode": "llm"})
-        app = build_app(settings, Engine(settings, store=seed_engine.store))
-        launch(app, settings, prevent_thread_lock=True, quiet=True)
-        try:
-            chat, _, sources, status = Client(f"http://127.0.0.1:{settings.port}/", verbose=False).submit(
+        with running_app(settings, Engine(settings, store=seed_engine.store)) as url:
+            chat, _, sources, status = Client(url, verbose=False).submit(
                 "What did Peskov say?", [], api_name="/ask").result(timeout=TIMEOUT)
-        finally:
-            app.close()
     answer = message_text(chat[-1])
     assert "Answered by: LLM (fake-model)" in answer  # the model's text is what is shown
     assert "&lt;img src=x onerror=" in answer and "&lt;script&gt;" in answer

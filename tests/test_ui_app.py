@@ -11,7 +11,7 @@ from gradio_client import Client, handle_file
 from pydantic import SecretStr
 
 from rag.library import UploadRejected, check_upload, safe_stem, store_upload
-from tests.conftest import free_port, make_settings
+from tests.conftest import free_port, make_settings, running_app
 from tests.fake_openai import FakeOpenAI
 from tests.local_http import PageServer
 from ui import (
@@ -169,12 +169,8 @@ def llm_app(seed_settings, seed_engine):
         settings = seed_settings.model_copy(update={
             "port": free_port(), "llm_base_url": fake.base_url, "llm_api_key": SecretStr("sk-ui-test"),
             "llm_model": "fake-ui-model", "llm_timeout": 5.0, "llm_max_retries": 0, "answer_mode": "auto"})
-        app = build_app(settings, Engine(settings, store=seed_engine.store))
-        launch(app, settings, prevent_thread_lock=True, quiet=True)
-        try:
-            yield f"http://127.0.0.1:{settings.port}/", fake
-        finally:
-            app.close()
+        with running_app(settings, Engine(settings, store=seed_engine.store)) as url:
+            yield url, fake
 
 
 def test_llm_answer_names_the_model_and_flags_the_unsupported_sentence(llm_app):
@@ -208,12 +204,8 @@ def library_app(tmp_path_factory):
 
     settings = make_settings(tmp_path_factory.mktemp("ui-library") / "data", port=free_port(), max_file_mb=0.005)
     engine = Engine(settings)
-    app = build_app(settings, engine)
-    launch(app, settings, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{settings.port}/", engine, settings
-    finally:
-        app.close()
+    with running_app(settings, engine) as url:
+        yield url, engine, settings
 
 
 def write(folder: Path, name: str, data: str | bytes) -> str:
