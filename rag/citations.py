@@ -99,20 +99,6 @@ def strip_invalid_citations(text: str, n_passages: int) -> tuple[str, list[int]]
     return clean, _unique(removed)
 
 
-def renumber(text: str, mapping: dict[int, int]) -> str:
-    """Rewrite marker numbers through ``mapping``.
-
-    Numbers missing from ``mapping`` are left unchanged; numbers mapped to the same
-    target inside one marker are merged (``[1, 2]`` with ``{2: 1}`` → ``[1]``).
-    """
-    return _rewrite_markers(text, lambda numbers: [mapping.get(n, n) for n in numbers])
-
-
-def compact_mapping(text: str) -> dict[int, int]:
-    """Mapping that renumbers cited passages to ``1..k`` in order of first use."""
-    return {old: new for new, old in enumerate(cited_numbers(text), start=1)}
-
-
 def strip_markers(text: str) -> str:
     """``text`` without any citation marker (whitespace tidied around them)."""
     return _rewrite_markers(text, lambda numbers: [])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -81,6 +81,3 @@ class Answer:
             out["verification"] = self.verification
         return out
 
-
-def passage_dict(p: Passage) -> dict:
-    return asdict(p)

@@ -4,8 +4,6 @@ import pytest
 
 from rag.citations import (
     cited_numbers,
-    compact_mapping,
-    renumber,
     split_answer_sentences,
     strip_invalid_citations,
     strip_markers,
@@ -78,22 +76,6 @@ def test_strip_invalid_zero_passages_removes_all() -> None:
 
 def test_strip_invalid_dedupes_inside_marker() -> None:
     assert strip_invalid_citations("x [1, 1, 2]", 5) == ("x [1, 2]", [])
-
-
-# ------------------------------------------------------------------- renumber
-def test_renumber_with_compact_mapping() -> None:
-    text = "A [4]. B [2, 4]. C [9][2]."
-    mapping = compact_mapping(text)
-    assert mapping == {4: 1, 2: 2, 9: 3}
-    assert renumber(text, mapping) == "A [1]. B [2, 1]. C [3][2]."
-
-
-def test_renumber_leaves_unmapped_numbers_and_merges_duplicates() -> None:
-    assert renumber("A [1, 2] B [5]", {2: 1}) == "A [1] B [5]"
-
-
-def test_renumber_does_not_touch_non_markers() -> None:
-    assert renumber("On [Saturday] he said [1].", {1: 3}) == "On [Saturday] he said [3]."
 
 
 def test_strip_markers() -> None:
