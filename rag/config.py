@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     # retrieval / answering
     top_k: int = Field(5, ge=1, le=50)
     candidate_k: int = Field(20, ge=1, description="Candidates each retriever returns before fusion.")
+    rerank_pool: int = Field(
+        20, ge=0, le=200,
+        description="Fused candidates re-ranked by evidence score before the top_k are kept (0 = no re-ranking).",
+    )
     fusion_mode: Literal["relative_score", "reciprocal_rank", "dist_based_score"] = Field(
         "relative_score", description="How QueryFusionRetriever merges the vector and BM25 lists."
     )

@@ -16,7 +16,7 @@ from ingest.storing import Store
 from rag.config import Settings
 from rag.condense import condense_offline
 from rag.embeddings import load_embed_model
-from rag.evidence import Evidence, pronoun_position, score_evidence
+from rag.evidence import Evidence, pronoun_position, rerank, score_evidence
 from rag.extractive import extractive_answer
 from rag.llm import LLM_ERRORS, describe_failure, make_llm
 from rag.llm_answer import condense_with_llm, finish_llm_answer, llm_context, stream_llm
@@ -147,6 +147,8 @@ class Engine:
         passages = self.retriever().retrieve(question, q_emb)
         t1 = time.perf_counter()
         evidence = score_evidence(info, q_emb, passages, self.embed_sentences, self.unit_of)
+        if self.settings.rerank_pool:
+            passages, evidence = rerank(evidence, passages, self.settings.top_k)
         timings["retrieve"] = (t1 - t0) * 1000
         timings["evidence"] = (time.perf_counter() - t1) * 1000
         return passages, evidence, timings

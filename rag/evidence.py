@@ -121,3 +121,26 @@ def score_evidence(
         cand.score = W_COS * cand.cos + W_LEX * cand.lex + W_RESID * cand.resid
     candidates.sort(key=lambda c: c.score, reverse=True)
     return Evidence(candidates, missing, candidates[0].score)
+
+
+def rerank(evidence: Evidence, passages: list[Passage], keep: int) -> tuple[list[Passage], Evidence]:
+    """Re-order passages by their best sentence's evidence score and keep the first `keep`.
+
+    A hand-written re-ranker (no cross-encoder ships offline here): fused retrieval finds candidates,
+    the sentence-level evidence score orders them. Passage scores become that evidence score, so the
+    list stays best-first; sentence indices are remapped to the kept list.
+    """
+    best: dict[int, float] = {}
+    for sent in evidence.sentences:
+        best[sent.passage] = max(best.get(sent.passage, 0.0), sent.score)
+    order = sorted(range(len(passages)), key=lambda i: (-best.get(i, 0.0), i))[:keep]
+    new_index = {old: new for new, old in enumerate(order)}
+    kept = []
+    for i in order:
+        passage = passages[i]
+        passage.score = best.get(i, 0.0)
+        kept.append(passage)
+    sentences = [s for s in evidence.sentences if s.passage in new_index]
+    for s in sentences:
+        s.passage = new_index[s.passage]
+    return kept, Evidence(sentences, evidence.missing_entities, evidence.best)

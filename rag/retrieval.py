@@ -59,7 +59,7 @@ class HybridRetriever:
         weighted = settings.fusion_mode != "reciprocal_rank"
         self._fusion = QueryFusionRetriever(
             [vector, bm25],
-            similarity_top_k=settings.top_k,
+            similarity_top_k=max(settings.top_k, settings.rerank_pool),
             num_queries=1,
             mode=FUSION_MODES(settings.fusion_mode if weighted else "reciprocal_rerank"),
             retriever_weights=[1.0 - settings.bm25_weight, settings.bm25_weight] if weighted else None,

@@ -13,8 +13,19 @@ def test_hybrid_retrieval_finds_exact_and_paraphrased_evidence(seed_engine):
     q = "Which country does Moscow intend to keep cooperating with?"
     para = retriever.retrieve(q, seed_engine.embed_model.get_query_embedding(q))
     assert any("We are developing cooperation with Iran" in p.text for p in para[:3])
-    assert len(para) <= seed_engine.settings.top_k
+    settings = seed_engine.settings
+    assert len(para) <= max(settings.top_k, settings.rerank_pool)
     assert [p.score for p in para] == sorted((p.score for p in para), reverse=True)
+
+
+def test_fused_candidates_are_reranked_by_evidence_and_cut_to_top_k(seed_engine):
+    passages, evidence, _ = seed_engine.gather("Where is the BRICS summit taking place?")
+    assert len(passages) == seed_engine.settings.top_k
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+    assert "taking place in Kazan" in passages[0].text
+    # evidence sentences point into the kept list, and the best one is in the first passage
+    assert all(0 <= s.passage < len(passages) for s in evidence.sentences)
+    assert evidence.sentences[0].passage == 0 and passages[0].score == evidence.best
 
 
 def test_answer_quotes_verbatim_and_cites_the_passage(seed_engine):
