@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import urlparse
 
 from rag.models import Answer, Citation
@@ -57,15 +57,22 @@ def merge_spans(spans: Iterable[Sequence[int]], length: int) -> list[tuple[int, 
     return merged
 
 
+def _wrap_ranges(
+    text: str, ranges: Iterable[tuple[int, int]], escape: Callable[[str], str], wrap: Callable[[str], str]
+) -> str:
+    """`text` with each of the sorted, non-overlapping `ranges` passed through `wrap`, the rest through `escape`."""
+    out, pos = [], 0
+    for a, b in ranges:
+        out.append(escape(text[pos:a]))
+        out.append(wrap(text[a:b]))
+        pos = b
+    out.append(escape(text[pos:]))
+    return "".join(out)
+
+
 def highlight(text: str, spans: Iterable[Sequence[int]]) -> str:
     """The passage, escaped, with each span wrapped in <mark>."""
-    out, pos = [], 0
-    for a, b in merge_spans(spans, len(text)):
-        out.append(esc(text[pos:a]))
-        out.append(f"<mark>{esc(text[a:b])}</mark>")
-        pos = b
-    out.append(esc(text[pos:]))
-    return "".join(out)
+    return _wrap_ranges(text, merge_spans(spans, len(text)), esc, lambda part: f"<mark>{esc(part)}</mark>")
 
 
 # -- chat --------------------------------------------------------------------------------------
@@ -108,13 +115,9 @@ def _flag_inline(answer_text: str, flagged: list[str]) -> str:
         if at >= 0 and not any(a < at + len(sentence) and at < b for a, b in ranges):
             ranges.append((at, at + len(sentence)))
             cursor = at + len(sentence)
-    out, pos = [], 0
-    for a, b in sorted(ranges):
-        out.append(escape_markdown(answer_text[pos:a]))
-        out.append(f'<span class="unsupported" title="{esc(UNSUPPORTED_HINT)}">⚠ {escape_markdown(answer_text[a:b])}</span>')
-        pos = b
-    out.append(escape_markdown(answer_text[pos:]))
-    return "".join(out)
+    title = esc(UNSUPPORTED_HINT)
+    return _wrap_ranges(answer_text, sorted(ranges), escape_markdown,
+                        lambda part: f'<span class="unsupported" title="{title}">⚠ {escape_markdown(part)}</span>')
 
 
 def answer_markdown(answer: Answer) -> str:
