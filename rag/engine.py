@@ -179,9 +179,9 @@ class Engine:
         mode = self.resolve_mode(mode)
         history = (history or [])[-self.settings.history_turns :] if self.settings.history_turns else []
         notice = None
-        llm = make_llm(self.settings) if mode == "llm" else None
-        if llm is not None and not self.settings.llm_base_url and not self.settings.llm_api_key:
-            llm, notice = None, "No LLM endpoint is configured (OPENAI_BASE_URL / OPENAI_API_KEY); answering extractively."
+        llm = make_llm(self.settings) if mode == "llm" and self.settings.llm_configured else None
+        if mode == "llm" and llm is None:
+            notice = "No LLM endpoint is configured (OPENAI_BASE_URL / OPENAI_API_KEY); answering extractively."
         standalone = condense_offline(question, history)
         if llm is not None and history:
             try:
