@@ -135,6 +135,9 @@ def cmd_quotes(args: argparse.Namespace) -> int:
     from ingest.storing import Store
     from rag.quote_index import QuoteIndex, display_quote
 
+    def line(r) -> str:
+        return f"{r.kind:<8} “{display_quote(r.quote)}” — {r.title} [{r.start}:{r.end}]"
+
     index = QuoteIndex.build(Store(_settings(args)))
     records = index.unattributed() if args.terms else index.quotes(args.speaker)
     if args.json:
@@ -146,14 +149,14 @@ def cmd_quotes(args: argparse.Namespace) -> int:
         return 0
     if args.terms:
         for r in records:
-            print(f"{r.kind:<8} “{display_quote(r.quote)}” — {r.title} [{r.start}:{r.end}]")
+            print(line(r))
         return 0
     for name, count in index.speakers():
         mine = [r for r in records if r.speaker == name]
         if mine:
             print(f"{name} ({count} quote{'s' if count != 1 else ''})")
             for r in mine:
-                print(f"  {r.kind:<8} “{display_quote(r.quote)}” — {r.title} [{r.start}:{r.end}]")
+                print(f"  {line(r)}")
     return 0
 
 
